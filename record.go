@@ -41,13 +41,16 @@ func DecodeRecord(b []byte) (Record, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: stored value is null, want a JSON object", ErrInvalidArgument)
 	}
-	for k, v := range r {
-		r[k] = normalizeNumbers(v)
-	}
+	NormalizeNumbers(r)
 	return r, nil
 }
 
-func normalizeNumbers(v any) any {
+// NormalizeNumbers turns every json.Number in a value decoded with UseNumber
+// into int64 when it is an integer that fits, float64 otherwise (a number
+// beyond float64's range stays as its text), recursing into maps and slices in
+// place. Every decoder of stored or configured JSON in the project goes
+// through it, so all hand out the same Go types.
+func NormalizeNumbers(v any) any {
 	switch t := v.(type) {
 	case json.Number:
 		if i, err := strconv.ParseInt(string(t), 10, 64); err == nil {
@@ -60,12 +63,12 @@ func normalizeNumbers(v any) any {
 		return f
 	case map[string]any:
 		for k, e := range t {
-			t[k] = normalizeNumbers(e)
+			t[k] = NormalizeNumbers(e)
 		}
 		return t
 	case []any:
 		for i, e := range t {
-			t[i] = normalizeNumbers(e)
+			t[i] = NormalizeNumbers(e)
 		}
 		return t
 	default:
