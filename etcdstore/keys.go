@@ -78,3 +78,14 @@ func (k Keys) Session(user, session string) string {
 
 // Sessions is the prefix of one user's sessions.
 func (k Keys) Sessions(user string) string { return k.prefix + FamilySession + user + "/" }
+
+// HistoryCounter is the key whose etcd version is the config type's version
+// counter (its value is empty).
+func (k Keys) HistoryCounter(configType string) string { return k.History(configType) + "counter" }
+
+// HistoryCurrent is the key of the config type's current version.
+func (k Keys) HistoryCurrent(configType string) string { return k.History(configType) + "current" }
+
+// HistoryEntries is the key of the config type's history: one JSON array of
+// version entries, newest first.
+func (k Keys) HistoryEntries(configType string) string { return k.History(configType) + "entries" }
