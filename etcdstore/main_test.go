@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 	if !set {
 		_ = flag.Set("test.parallel", "32")
 	}
-	goleak.VerifyTestMain(withMember{m})
+	goleak.VerifyTestMain(withMember{m}, etcdtest.LeakOptions()...)
 }
 
 func newClient(t testing.TB) *clientv3.Client {

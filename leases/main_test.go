@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/baldur-go/baldur/internal/embedetcd"
+	"github.com/baldur-go/baldur/internal/etcdtest"
 )
 
 // endpoints of the one etcd member the package's tests share; each test
@@ -44,7 +45,7 @@ func (w withMember) Run() int {
 }
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(withMember{m})
+	goleak.VerifyTestMain(withMember{m}, etcdtest.LeakOptions()...)
 }
 
 func newClient(t testing.TB) *clientv3.Client {
