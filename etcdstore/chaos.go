@@ -14,36 +14,11 @@ var _ baldur.ChaosExperimentStore = (*chaosStore)(nil)
 const kindExperiment = "experiment"
 
 func (c *chaosStore) Save(ctx context.Context, id string, data baldur.Record, ttl time.Duration) error {
-	s := c.s
-	if err := s.check(); err != nil {
-		return err
-	}
-	if err := baldur.ValidateID("experiment id", id); err != nil {
-		return err
-	}
-	if err := baldur.ValidateTTL(ttl); err != nil {
-		return err
-	}
-	val, err := baldur.EncodeRecord(data)
-	if err != nil {
-		return err
-	}
-	if _, err := s.putLeased(ctx, s.keys.Experiment(id), val, ttl); err != nil {
-		return wrapErr(err, "save", kindExperiment, id, len(val))
-	}
-	return nil
+	return c.s.saveTTLRecord(ctx, kindExperiment, "experiment id", id, c.s.keys.Experiment, data, ttl)
 }
 
 func (c *chaosStore) Get(ctx context.Context, id string) (baldur.Record, error) {
-	s := c.s
-	if err := s.check(); err != nil {
-		return nil, err
-	}
-	if err := baldur.ValidateID("experiment id", id); err != nil {
-		return nil, err
-	}
-	r, _, err := s.getRecord(ctx, kindExperiment, id, s.keys.Experiment(id))
-	return r, err
+	return c.s.getByID(ctx, kindExperiment, "experiment id", id, c.s.keys.Experiment)
 }
 
 func (c *chaosStore) Delete(ctx context.Context, id string) error {

@@ -17,36 +17,11 @@ const (
 )
 
 func (c *crossStore) SaveRequest(ctx context.Context, id string, data baldur.Record, ttl time.Duration) error {
-	s := c.s
-	if err := s.check(); err != nil {
-		return err
-	}
-	if err := baldur.ValidateID("request id", id); err != nil {
-		return err
-	}
-	if err := baldur.ValidateTTL(ttl); err != nil {
-		return err
-	}
-	val, err := baldur.EncodeRecord(data)
-	if err != nil {
-		return err
-	}
-	if _, err := s.putLeased(ctx, s.keys.Request(id), val, ttl); err != nil {
-		return wrapErr(err, "save", kindRequest, id, len(val))
-	}
-	return nil
+	return c.s.saveTTLRecord(ctx, kindRequest, "request id", id, c.s.keys.Request, data, ttl)
 }
 
 func (c *crossStore) GetRequest(ctx context.Context, id string) (baldur.Record, error) {
-	s := c.s
-	if err := s.check(); err != nil {
-		return nil, err
-	}
-	if err := baldur.ValidateID("request id", id); err != nil {
-		return nil, err
-	}
-	r, _, err := s.getRecord(ctx, kindRequest, id, s.keys.Request(id))
-	return r, err
+	return c.s.getByID(ctx, kindRequest, "request id", id, c.s.keys.Request)
 }
 
 func (c *crossStore) AddPending(ctx context.Context, cluster, id string) error {
@@ -107,15 +82,7 @@ func (c *crossStore) SavePolicy(ctx context.Context, id string, data baldur.Reco
 }
 
 func (c *crossStore) GetPolicy(ctx context.Context, id string) (baldur.Record, error) {
-	s := c.s
-	if err := s.check(); err != nil {
-		return nil, err
-	}
-	if err := baldur.ValidateID("policy id", id); err != nil {
-		return nil, err
-	}
-	r, _, err := s.getRecord(ctx, kindPolicy, id, s.keys.Policy(id))
-	return r, err
+	return c.s.getByID(ctx, kindPolicy, "policy id", id, c.s.keys.Policy)
 }
 
 func (c *crossStore) ListPolicies(ctx context.Context) ([]baldur.Record, error) {

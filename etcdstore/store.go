@@ -216,6 +216,42 @@ func (s *Store) putLeased(ctx context.Context, key string, val []byte, ttl time.
 	return rev, err
 }
 
+// saveTTLRecord is the shared path of the TTL'd saves (chaos Save,
+// SaveRequest): check, validate id and TTL, encode, put under a shared lease.
+// idName names the id in a validation error ("experiment id").
+func (s *Store) saveTTLRecord(ctx context.Context, kind, idName, id string, key func(string) string, data baldur.Record, ttl time.Duration) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if err := baldur.ValidateID(idName, id); err != nil {
+		return err
+	}
+	if err := baldur.ValidateTTL(ttl); err != nil {
+		return err
+	}
+	val, err := baldur.EncodeRecord(data)
+	if err != nil {
+		return err
+	}
+	if _, err := s.putLeased(ctx, key(id), val, ttl); err != nil {
+		return wrapErr(err, "save", kind, id, len(val))
+	}
+	return nil
+}
+
+// getByID is the shared path of the plain reads (chaos Get, GetRequest,
+// GetPolicy): check, validate the id, read.
+func (s *Store) getByID(ctx context.Context, kind, idName, id string, key func(string) string) (baldur.Record, error) {
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	if err := baldur.ValidateID(idName, id); err != nil {
+		return nil, err
+	}
+	r, _, err := s.getRecord(ctx, kind, id, key(id))
+	return r, err
+}
+
 // getRecord reads and decodes one record; ErrNotFound when absent.
 func (s *Store) getRecord(ctx context.Context, kind, id, key string) (baldur.Record, int64, error) {
 	resp, err := s.cli.Get(ctx, key)
