@@ -9,7 +9,8 @@
 // pending_approval, expires_at 24 h after creation, store TTL 7 days, and
 // adds it to the target's pending set. Approve, Reject and ExpireOld move a
 // request on; approving an unknown, no longer pending or expired request
-// returns ErrRequestNotFound, ErrNotPending or ErrRequestExpired. An apply
+// returns ErrRequestNotFound, ErrNotPending or ErrRequestExpired, and only
+// the target cluster decides (ErrNotTarget elsewhere). An apply
 // callback given to Approve runs the change; on success the request becomes
 // applied. SavePolicy and ValidateConfig keep and enforce governance
 // policies: a config is valid when every rule whose field it has holds (min,

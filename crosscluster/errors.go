@@ -15,6 +15,9 @@ var (
 	// ErrRequestExpired: the request passed its expires_at (24 h after
 	// creation) before it was approved or rejected; it is marked expired.
 	ErrRequestExpired = errors.New("crosscluster: propagation request has expired")
+	// ErrNotTarget: the request targets another cluster; only the target
+	// cluster approves or rejects it.
+	ErrNotTarget = errors.New("crosscluster: propagation request targets another cluster")
 	// ErrInvalidPolicy: a governance policy record is malformed (wrong
 	// types, missing id or config type, min above max). It also wraps
 	// baldur.ErrInvalidArgument.

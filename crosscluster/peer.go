@@ -95,6 +95,22 @@ func (r *Replicator) syncPeer(ctx context.Context, ps *peerState) (progressed bo
 		return false, err
 	}
 	needList := cp == 0
+	if cp > 0 {
+		// A peer whose etcd was wiped and recreated starts again at low
+		// revisions: a checkpoint ahead of its head belongs to the old
+		// incarnation, and watching from it would wait for revisions that
+		// carry other data. List it again.
+		head, err := r.peerHead(ctx, ps)
+		if err != nil {
+			return false, err
+		}
+		if cp > head {
+			r.log.Warn("checkpoint is ahead of the peer's head revision (peer etcd recreated?), resyncing",
+				zap.String("peer", ps.Name), zap.Int64("checkpoint", cp), zap.Int64("head", head))
+			r.countResync(ps)
+			needList = true
+		}
+	}
 	for {
 		if needList {
 			if cp, err = r.resync(ctx, ps); err != nil {
@@ -108,12 +124,27 @@ func (r *Replicator) syncPeer(ctx context.Context, ps *peerState) (progressed bo
 			return progressed, err
 		}
 		r.log.Warn("peer history compacted past the checkpoint, resyncing", zap.String("peer", ps.Name), zap.Int64("checkpoint", cp))
-		r.m.resyncs.WithLabelValues(ps.Name).Inc()
-		ps.mu.Lock()
-		ps.resyncs++
-		ps.mu.Unlock()
+		r.countResync(ps)
 		needList = true
 	}
+}
+
+func (r *Replicator) countResync(ps *peerState) {
+	r.m.resyncs.WithLabelValues(ps.Name).Inc()
+	ps.mu.Lock()
+	ps.resyncs++
+	ps.mu.Unlock()
+}
+
+// peerHead returns the peer's current revision (one count-only read).
+func (r *Replicator) peerHead(ctx context.Context, ps *peerState) (int64, error) {
+	tctx, cancel := context.WithTimeout(ctx, opTimeout)
+	defer cancel()
+	resp, err := ps.Client.Get(tctx, r.keys.checkpoint(ps.Name), clientv3.WithCountOnly())
+	if err != nil {
+		return 0, fmt.Errorf("crosscluster: read head revision of %q: %w", ps.Name, err)
+	}
+	return resp.Header.Revision, nil
 }
 
 func (r *Replicator) loadCheckpoint(ctx context.Context, ps *peerState) (int64, error) {

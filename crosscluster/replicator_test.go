@@ -330,6 +330,30 @@ func TestReplicator_RestartResumesFromCheckpoint(t *testing.T) {
 	assert.Zero(t, statusOf(r2.Replicator, "east").Resyncs, "resumed by watch, not by a re-list")
 }
 
+// A peer whose etcd was wiped and recreated restarts at low revisions; the
+// stored checkpoint belongs to its old incarnation. The replicator must list
+// the new one rather than wait for revisions past the old checkpoint.
+func TestReplicator_RecreatedPeerIsListedAgain(t *testing.T) {
+	cs := clusters(t, "east", "west")
+	east, west := cs[0], cs[1]
+	r := startReplicator(t, west, []*testCluster{east})
+	for i := 0; i < 20; i++ {
+		putPolicy(t, east, fmt.Sprintf("old%02d", i), 1, 1)
+	}
+	waitFor(t, wait, "old copies", func() bool { return len(family(t, west, ks.policy)) == 20 })
+	r.stop(t)
+
+	fresh := startCluster(t, "east") // east, recreated: empty, revision 1
+	putPolicy(t, fresh, "new", 1, 1)
+	r2 := startReplicator(t, west, []*testCluster{fresh})
+	waitFor(t, wait, "the recreated peer's policy, and the old copies gone", func() bool {
+		got := family(t, west, ks.policy)
+		_, ok := got[ks.policy+"new"]
+		return ok && len(got) == 1
+	})
+	assert.Equal(t, uint64(1), statusOf(r2.Replicator, "east").Resyncs)
+}
+
 func TestReplicator_CompactionResyncDeletesStale(t *testing.T) {
 	cs := clusters(t, "east", "west")
 	east, west := cs[0], cs[1]

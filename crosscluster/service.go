@@ -160,6 +160,19 @@ func (s *Service) pending(ctx context.Context, id string) (baldur.Record, time.T
 	return rec, now, nil
 }
 
+// decidable is pending plus the rule that only the target cluster decides:
+// config values need approval in the cluster they change.
+func (s *Service) decidable(ctx context.Context, id string) (baldur.Record, time.Time, error) {
+	rec, now, err := s.pending(ctx, id)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if target, _ := rec["target_cluster"].(string); target != s.local {
+		return nil, time.Time{}, fmt.Errorf("%w: id %q targets %q, this is %q", ErrNotTarget, id, target, s.local)
+	}
+	return rec, now, nil
+}
+
 // ttlLeft is the rest of the 7-day store TTL counted from created_at, so a
 // status change does not extend a request's life; at least one second.
 func (s *Service) ttlLeft(rec baldur.Record, now time.Time) time.Duration {
@@ -199,12 +212,13 @@ func (s *Service) finish(ctx context.Context, id string, rec baldur.Record, now 
 
 // Approve approves a pending request. A request that does not exist is
 // ErrRequestNotFound, one that is no longer pending ErrNotPending, one past
-// its expires_at ErrRequestExpired (it is marked expired). When apply is not
+// its expires_at ErrRequestExpired (it is marked expired), and one that
+// targets another cluster ErrNotTarget: only the target cluster decides. When apply is not
 // nil it is called with the approved record; on success the request moves
 // to applied (applied_at is set), on failure it stays approved and the
 // error is returned, wrapped with the id.
 func (s *Service) Approve(ctx context.Context, id, approvedBy string, apply func(context.Context, baldur.Record) error) (baldur.Record, error) {
-	rec, now, err := s.pending(ctx, id)
+	rec, now, err := s.decidable(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +242,7 @@ func (s *Service) Approve(ctx context.Context, id, approvedBy string, apply func
 
 // Reject rejects a pending request, with the same errors as Approve.
 func (s *Service) Reject(ctx context.Context, id, rejectedBy, reason string) (baldur.Record, error) {
-	rec, now, err := s.pending(ctx, id)
+	rec, now, err := s.decidable(ctx, id)
 	if err != nil {
 		return nil, err
 	}

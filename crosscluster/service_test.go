@@ -24,6 +24,34 @@ func newService(t *testing.T, local string) (*Service, baldur.CrossClusterStore,
 	return s, store, clock
 }
 
+// newPair returns the source cluster's service ("west") and the target's
+// ("east") over one store: requests are created in west for east and only
+// east decides on them.
+func newPair(t *testing.T) (src, tgt *Service, store baldur.CrossClusterStore, clock *clockwork.FakeClock) {
+	t.Helper()
+	src, store, clock = newService(t, "west")
+	tgt, err := NewService(store, "east", WithClock(clock))
+	require.NoError(t, err)
+	return src, tgt, store, clock
+}
+
+func TestService_OnlyTheTargetDecides(t *testing.T) {
+	src, tgt, store, _ := newPair(t)
+	ctx := context.Background()
+	_, err := src.CreateRequests(ctx, "c", []string{"east"}, change)
+	require.NoError(t, err)
+	_, err = src.Approve(ctx, "c-east", "mallory", nil)
+	require.ErrorIs(t, err, ErrNotTarget)
+	assert.Contains(t, err.Error(), `id "c-east" targets "east", this is "west"`)
+	_, err = src.Reject(ctx, "c-east", "mallory", "no")
+	require.ErrorIs(t, err, ErrNotTarget)
+	stored, err := store.GetRequest(ctx, "c-east")
+	require.NoError(t, err)
+	assert.Equal(t, StatusPendingApproval, stored["status"], "a refused decision writes nothing")
+	_, err = tgt.Approve(ctx, "c-east", "bob", nil)
+	require.NoError(t, err)
+}
+
 var change = ConfigChange{ConfigType: "retry", PreviousValue: 3, NewValue: 5, ChangedBy: "alice", RolloutID: "r1", Reason: "more retries"}
 
 func TestNewService_RefusesBadInput(t *testing.T) {
@@ -108,13 +136,13 @@ func TestService_StoreTTLIsSevenDays(t *testing.T) {
 }
 
 func TestService_ApproveApplies(t *testing.T) {
-	s, store, clock := newService(t, "west")
+	s, tgt, store, clock := newPair(t)
 	ctx := context.Background()
 	_, err := s.CreateRequests(ctx, "c", []string{"east"}, change)
 	require.NoError(t, err)
 	clock.Advance(time.Hour)
 	var applied baldur.Record
-	rec, err := s.Approve(ctx, "c-east", "bob", func(_ context.Context, r baldur.Record) error {
+	rec, err := tgt.Approve(ctx, "c-east", "bob", func(_ context.Context, r baldur.Record) error {
 		applied = r
 		return nil
 	})
@@ -132,22 +160,22 @@ func TestService_ApproveApplies(t *testing.T) {
 }
 
 func TestService_ApproveWithoutApplyStaysApproved(t *testing.T) {
-	s, _, _ := newService(t, "west")
+	s, tgt, _, _ := newPair(t)
 	ctx := context.Background()
 	_, err := s.CreateRequests(ctx, "c", []string{"east"}, change)
 	require.NoError(t, err)
-	rec, err := s.Approve(ctx, "c-east", "bob", nil)
+	rec, err := tgt.Approve(ctx, "c-east", "bob", nil)
 	require.NoError(t, err)
 	assert.Equal(t, StatusApproved, rec["status"])
 }
 
 func TestService_ApplyFailureKeepsApproved(t *testing.T) {
-	s, store, _ := newService(t, "west")
+	s, tgt, store, _ := newPair(t)
 	ctx := context.Background()
 	_, err := s.CreateRequests(ctx, "c", []string{"east"}, change)
 	require.NoError(t, err)
 	boom := errors.New("boom")
-	_, err = s.Approve(ctx, "c-east", "bob", func(context.Context, baldur.Record) error { return boom })
+	_, err = tgt.Approve(ctx, "c-east", "bob", func(context.Context, baldur.Record) error { return boom })
 	require.ErrorIs(t, err, boom)
 	assert.Contains(t, err.Error(), "c-east")
 	stored, err := store.GetRequest(ctx, "c-east")
@@ -158,30 +186,30 @@ func TestService_ApplyFailureKeepsApproved(t *testing.T) {
 func TestService_ApproveErrors(t *testing.T) {
 	ctx := context.Background()
 	t.Run("unknown", func(t *testing.T) {
-		s, _, _ := newService(t, "west")
-		_, err := s.Approve(ctx, "nope", "bob", nil)
+		_, tgt, _, _ := newPair(t)
+		_, err := tgt.Approve(ctx, "nope", "bob", nil)
 		require.ErrorIs(t, err, ErrRequestNotFound)
 		require.ErrorIs(t, err, baldur.ErrNotFound)
 		assert.Contains(t, err.Error(), `propagation request not found: id "nope"`)
 		assert.False(t, errors.Is(err, ErrNotPending) || errors.Is(err, ErrRequestExpired))
 	})
 	t.Run("not pending", func(t *testing.T) {
-		s, _, _ := newService(t, "west")
+		s, tgt, _, _ := newPair(t)
 		_, err := s.CreateRequests(ctx, "c", []string{"east"}, change)
 		require.NoError(t, err)
-		_, err = s.Reject(ctx, "c-east", "bob", "no")
+		_, err = tgt.Reject(ctx, "c-east", "bob", "no")
 		require.NoError(t, err)
-		_, err = s.Approve(ctx, "c-east", "bob", nil)
+		_, err = tgt.Approve(ctx, "c-east", "bob", nil)
 		require.ErrorIs(t, err, ErrNotPending)
 		assert.Contains(t, err.Error(), `is not pending approval: id "c-east" has status "rejected"`)
 		assert.False(t, errors.Is(err, ErrRequestNotFound) || errors.Is(err, ErrRequestExpired))
 	})
 	t.Run("expired", func(t *testing.T) {
-		s, store, clock := newService(t, "west")
+		s, tgt, store, clock := newPair(t)
 		_, err := s.CreateRequests(ctx, "c", []string{"east"}, change)
 		require.NoError(t, err)
 		clock.Advance(24 * time.Hour)
-		_, err = s.Approve(ctx, "c-east", "bob", nil)
+		_, err = tgt.Approve(ctx, "c-east", "bob", nil)
 		require.ErrorIs(t, err, ErrRequestExpired)
 		assert.Contains(t, err.Error(), `has expired: id "c-east" expired at 2026-11-24T12:00:00Z`)
 		assert.False(t, errors.Is(err, ErrRequestNotFound) || errors.Is(err, ErrNotPending))
@@ -189,26 +217,26 @@ func TestService_ApproveErrors(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, StatusExpired, stored["status"], "marked expired")
 		// From now on it is simply not pending.
-		_, err = s.Approve(ctx, "c-east", "bob", nil)
+		_, err = tgt.Approve(ctx, "c-east", "bob", nil)
 		require.ErrorIs(t, err, ErrNotPending)
 	})
 	t.Run("just before expiry", func(t *testing.T) {
-		s, _, clock := newService(t, "west")
+		s, tgt, _, clock := newPair(t)
 		_, err := s.CreateRequests(ctx, "c", []string{"east"}, change)
 		require.NoError(t, err)
 		clock.Advance(24*time.Hour - time.Second)
-		_, err = s.Approve(ctx, "c-east", "bob", nil)
+		_, err = tgt.Approve(ctx, "c-east", "bob", nil)
 		require.NoError(t, err)
 	})
 }
 
 func TestService_Reject(t *testing.T) {
-	s, store, clock := newService(t, "west")
+	s, tgt, store, clock := newPair(t)
 	ctx := context.Background()
 	_, err := s.CreateRequests(ctx, "c", []string{"east"}, change)
 	require.NoError(t, err)
 	clock.Advance(time.Minute)
-	rec, err := s.Reject(ctx, "c-east", "carol", "too risky")
+	rec, err := tgt.Reject(ctx, "c-east", "carol", "too risky")
 	require.NoError(t, err)
 	assert.Equal(t, StatusRejected, rec["status"])
 	assert.Equal(t, "carol", rec["rejected_by"])
@@ -218,14 +246,14 @@ func TestService_Reject(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, ids)
 
-	_, err = s.Reject(ctx, "c-east", "carol", "again")
+	_, err = tgt.Reject(ctx, "c-east", "carol", "again")
 	require.ErrorIs(t, err, ErrNotPending)
-	_, err = s.Reject(ctx, "missing", "carol", "")
+	_, err = tgt.Reject(ctx, "missing", "carol", "")
 	require.ErrorIs(t, err, ErrRequestNotFound)
 	_, err = s.CreateRequests(ctx, "d", []string{"east"}, change)
 	require.NoError(t, err)
 	clock.Advance(25 * time.Hour)
-	_, err = s.Reject(ctx, "d-east", "carol", "")
+	_, err = tgt.Reject(ctx, "d-east", "carol", "")
 	require.ErrorIs(t, err, ErrRequestExpired)
 }
 
