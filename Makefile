@@ -47,8 +47,12 @@ lint: vet
 run:
 	$(GO) run ./cmd/baldur-sync demo
 
+# The commands behind docs/PERFORMANCE.md, one line per section (about 10 minutes).
 bench: consul
 	$(GO) test -run '^$$' -bench . -benchmem ./config/ ./registry/ ./memstore/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./etcdstore/
+	$(GO) test -run '^$$' -bench BenchmarkPropagation -benchtime 1000x -count 3 ./crosscluster/
+	$(GO) test -run '^$$' -bench BenchmarkResync -benchtime 5x -count 3 ./crosscluster/
 	$(GO) test -run '^$$' -bench BenchmarkGetters -benchmem ./consulconfig/
 	$(GO) test -run '^$$' -bench BenchmarkEditToVisible -benchtime 200x -count 3 ./consulconfig/
 	$(GO) test -run '^$$' -bench '^BenchmarkSyncAgentRSS' -benchtime 1x -count 3 ./test/integration/

@@ -48,7 +48,7 @@ func DecodeRecord(b []byte) (Record, error) {
 // NormalizeNumbers turns every json.Number in a value decoded with UseNumber
 // into int64 when it is an integer that fits, float64 otherwise (a number
 // beyond float64's range stays as its text), recursing into maps and slices in
-// place. Every decoder of stored or configured JSON in the project goes
+// place; a negative zero loses its sign. Every decoder of stored or configured JSON in the project goes
 // through it, so all hand out the same Go types.
 func NormalizeNumbers(v any) any {
 	switch t := v.(type) {
@@ -59,6 +59,11 @@ func NormalizeNumbers(v any) any {
 		f, err := strconv.ParseFloat(string(t), 64)
 		if err != nil {
 			return string(t)
+		}
+		if f == 0 {
+			// -0.0 would encode as "-0", which decodes as the integer 0:
+			// drop the sign so that decoding and encoding are stable.
+			return float64(0)
 		}
 		return f
 	case map[string]any:
