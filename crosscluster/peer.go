@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -442,7 +443,7 @@ func (r *Replicator) resync(ctx context.Context, ps *peerState) (int64, error) {
 	r.cache.fill(cur)
 	src := r.newSnapshot(srcKVs)
 
-	var items []item
+	var cands []item
 	for key, kv := range src.records {
 		kind, id, _ := r.keys.record(key)
 		it := item{kind: kind, id: id, key: key, label: ps.Name, srcRev: kv.ModRevision, value: kv.Value, lease: kv.Lease}
@@ -452,12 +453,17 @@ func (r *Replicator) resync(ctx context.Context, ps *peerState) (int64, error) {
 			}
 			it.label = m.Origin
 		}
-		p, err := parseValue(kind, it.value, it.label)
-		if err != nil {
-			r.malformed(ps, fmt.Errorf("%w: %s %q at source revision %d: %w", errMalformed, kind, id, kv.ModRevision, err))
+		cands = append(cands, it)
+	}
+	// Parsing and validating every record is most of the replicator's own
+	// CPU in a resync: spread it over the cores.
+	errs := parseAll(cands)
+	var items []item
+	for i, it := range cands {
+		if errs[i] != nil {
+			r.malformed(ps, fmt.Errorf("%w: %s %q at source revision %d: %w", errMalformed, it.kind, it.id, it.srcRev, errs[i]))
 			continue
 		}
-		it.parsed = &p
 		items = append(items, it)
 	}
 	for key, d := range cur {
@@ -511,6 +517,28 @@ func (r *Replicator) resync(ctx context.Context, ps *peerState) (int64, error) {
 	ps.stored, ps.storedAt = rev, time.Now()
 	ps.mu.Unlock()
 	return rev, nil
+}
+
+// parseAll parses every item's value in place (it.parsed) on GOMAXPROCS
+// goroutines, which it waits for, and returns each item's parse error.
+func parseAll(items []item) []error {
+	errs := make([]error, len(items))
+	workers := min(runtime.GOMAXPROCS(0), (len(items)+255)/256)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(items); i += workers {
+				p, err := parseValue(items[i].kind, items[i].value, items[i].label)
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				items[i].parsed = &p
+			}
+		})
+	}
+	wg.Wait()
+	return errs
 }
 
 // commitBatches applies resync batches with up to resyncWorkers
