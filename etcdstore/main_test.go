@@ -1,15 +1,11 @@
 package etcdstore_test
 
 import (
-	"context"
 	"flag"
-	"fmt"
-	"os"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
@@ -22,26 +18,6 @@ import (
 // every test gets its own key prefix (and so an empty store).
 var member *embedetcd.Server
 
-type withMember struct{ m *testing.M }
-
-func (w withMember) Run() int {
-	dir, err := os.MkdirTemp("", "etcdstore-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	member, err = embedetcd.Start(ctx, embedetcd.Config{Dir: dir, Logger: zap.NewNop(), UnsafeNoFsync: true})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start etcd:", err)
-		return 1
-	}
-	defer member.Close()
-	return w.m.Run()
-}
-
 func TestMain(m *testing.M) {
 	// The conformance cases mostly wait out TTLs; run many at once unless
 	// -test.parallel was given (or when fuzzing, where it counts workers).
@@ -51,7 +27,7 @@ func TestMain(m *testing.M) {
 	if !set {
 		_ = flag.Set("test.parallel", "32")
 	}
-	goleak.VerifyTestMain(withMember{m}, etcdtest.LeakOptions()...)
+	etcdtest.VerifyMainWithMember(m, func(s *embedetcd.Server) { member = s })
 }
 
 func newClient(t testing.TB) *clientv3.Client {

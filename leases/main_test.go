@@ -3,14 +3,12 @@ package leases_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
 	"github.com/baldur-go/baldur/internal/embedetcd"
@@ -21,31 +19,8 @@ import (
 // uses its own client and its own keys.
 var endpoints []string
 
-// withMember starts the shared member around the tests, so that goleak
-// checks after the member is gone.
-type withMember struct{ m *testing.M }
-
-func (w withMember) Run() int {
-	dir, err := os.MkdirTemp("", "leases-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	srv, err := embedetcd.Start(ctx, embedetcd.Config{Dir: dir, Logger: zap.NewNop(), UnsafeNoFsync: true})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "start etcd:", err)
-		return 1
-	}
-	defer srv.Close()
-	endpoints = srv.Endpoints()
-	return w.m.Run()
-}
-
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(withMember{m}, etcdtest.LeakOptions()...)
+	etcdtest.VerifyMainWithMember(m, func(s *embedetcd.Server) { endpoints = s.Endpoints() })
 }
 
 func newClient(t testing.TB) *clientv3.Client {
