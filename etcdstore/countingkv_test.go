@@ -17,47 +17,57 @@ type reqCounter struct {
 	n atomic.Int64
 }
 
-func (c *reqCounter) add()         { c.n.Add(1) }
+func (c *reqCounter) add(string)   { c.n.Add(1) }
 func (c *reqCounter) load() int64  { return c.n.Load() }
 func (c *reqCounter) reset() int64 { return c.n.Swap(0) }
+
+// counter is what the wrappers report each request to, by kind ("put",
+// "txn", "grant", ...): reqCounter totals them for the benchmarks, tally
+// keeps them by kind for the tests' exact per-call checks.
+type counter interface{ add(kind string) }
 
 // countRequests swaps cli.KV and cli.Lease for counting wrappers and returns
 // the counter. Call it before handing cli to etcdstore.New: the Store takes
 // the client's Lease when it is built.
 func countRequests(cli *clientv3.Client) *reqCounter {
 	c := &reqCounter{}
+	wrapClient(cli, c)
+	return c
+}
+
+// wrapClient swaps cli.KV and cli.Lease for wrappers reporting to c.
+func wrapClient(cli *clientv3.Client, c counter) {
 	cli.KV = countingKV{KV: cli.KV, c: c}
 	cli.Lease = countingLease{Lease: cli.Lease, c: c}
-	return c
 }
 
 type countingKV struct {
 	clientv3.KV
-	c *reqCounter
+	c counter
 }
 
 func (k countingKV) Put(ctx context.Context, key, val string, opts ...clientv3.OpOption) (*clientv3.PutResponse, error) {
-	k.c.add()
+	k.c.add("put")
 	return k.KV.Put(ctx, key, val, opts...)
 }
 
 func (k countingKV) Get(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.GetResponse, error) {
-	k.c.add()
+	k.c.add("get")
 	return k.KV.Get(ctx, key, opts...)
 }
 
 func (k countingKV) Delete(ctx context.Context, key string, opts ...clientv3.OpOption) (*clientv3.DeleteResponse, error) {
-	k.c.add()
+	k.c.add("delete")
 	return k.KV.Delete(ctx, key, opts...)
 }
 
 func (k countingKV) Compact(ctx context.Context, rev int64, opts ...clientv3.CompactOption) (*clientv3.CompactResponse, error) {
-	k.c.add()
+	k.c.add("compact")
 	return k.KV.Compact(ctx, rev, opts...)
 }
 
 func (k countingKV) Do(ctx context.Context, op clientv3.Op) (clientv3.OpResponse, error) {
-	k.c.add()
+	k.c.add("do")
 	return k.KV.Do(ctx, op)
 }
 
@@ -68,7 +78,7 @@ func (k countingKV) Txn(ctx context.Context) clientv3.Txn {
 // countingTxn counts a transaction once, when it is committed.
 type countingTxn struct {
 	clientv3.Txn
-	c *reqCounter
+	c counter
 }
 
 func (t countingTxn) If(cs ...clientv3.Cmp) clientv3.Txn {
@@ -84,41 +94,41 @@ func (t countingTxn) Else(ops ...clientv3.Op) clientv3.Txn {
 }
 
 func (t countingTxn) Commit() (*clientv3.TxnResponse, error) {
-	t.c.add()
+	t.c.add("txn")
 	return t.Txn.Commit()
 }
 
 type countingLease struct {
 	clientv3.Lease
-	c *reqCounter
+	c counter
 }
 
 func (l countingLease) Grant(ctx context.Context, ttl int64) (*clientv3.LeaseGrantResponse, error) {
-	l.c.add()
+	l.c.add("grant")
 	return l.Lease.Grant(ctx, ttl)
 }
 
 func (l countingLease) Revoke(ctx context.Context, id clientv3.LeaseID) (*clientv3.LeaseRevokeResponse, error) {
-	l.c.add()
+	l.c.add("revoke")
 	return l.Lease.Revoke(ctx, id)
 }
 
 func (l countingLease) TimeToLive(ctx context.Context, id clientv3.LeaseID, opts ...clientv3.LeaseOption) (*clientv3.LeaseTimeToLiveResponse, error) {
-	l.c.add()
+	l.c.add("timetolive")
 	return l.Lease.TimeToLive(ctx, id, opts...)
 }
 
 func (l countingLease) Leases(ctx context.Context) (*clientv3.LeaseLeasesResponse, error) {
-	l.c.add()
+	l.c.add("leases")
 	return l.Lease.Leases(ctx)
 }
 
 func (l countingLease) KeepAlive(ctx context.Context, id clientv3.LeaseID) (<-chan *clientv3.LeaseKeepAliveResponse, error) {
-	l.c.add()
+	l.c.add("keepalive")
 	return l.Lease.KeepAlive(ctx, id)
 }
 
 func (l countingLease) KeepAliveOnce(ctx context.Context, id clientv3.LeaseID) (*clientv3.LeaseKeepAliveResponse, error) {
-	l.c.add()
+	l.c.add("keepaliveonce")
 	return l.Lease.KeepAliveOnce(ctx, id)
 }
