@@ -201,20 +201,23 @@ func TestConnectionSettingsReachTheWire(t *testing.T) {
 	t.Setenv("CONSUL_HTTP_TOKEN", "env-token")
 	p2, err := New(context.Background(), WithConsistency(ConsistencyConsistent))
 	require.NoError(t, err)
-	defer p2.Close()
 	require.Equal(t, 1, p2.GetInt("k", 0))
 	require.Equal(t, "env-token", fp.lastToken.Load())
 	require.True(t, fp.lastQuery.Load().(url.Values).Has("consistent"))
+	// Closed before the next provider starts, so that its blocking queries
+	// cannot be the last one the proxy saw.
+	require.NoError(t, p2.Close())
 
 	// Namespace and partition (Consul Enterprise) go on every request. The
 	// CE agent behind the proxy may refuse them, so the start is optional.
 	p3, err := New(context.Background(), WithAddress(fp.Addr()), WithNamespace("team-a"), WithPartition("part-b"),
 		WithOptionalStart())
 	require.NoError(t, err)
-	q = fp.lastQuery.Load().(url.Values)
+	require.Eventually(t, func() bool {
+		q := fp.lastQuery.Load().(url.Values)
+		return q.Get("ns") == "team-a" && q.Get("partition") == "part-b"
+	}, 10*time.Second, 10*time.Millisecond, "namespace and partition on the wire, last query %v", fp.lastQuery.Load())
 	require.NoError(t, p3.Close())
-	require.Equal(t, "team-a", q.Get("ns"))
-	require.Equal(t, "part-b", q.Get("partition"))
 
 	// TLS files are loaded: a missing CA file fails New.
 	_, err = New(context.Background(), WithAddress(fp.Addr()), WithTLS(TLS{CAFile: filepath.Join(t.TempDir(), "missing-ca.pem")}))
