@@ -15,14 +15,21 @@ import (
 // Service is the propagation workflow of one cluster over any
 // baldur.CrossClusterStore: it creates requests for target clusters,
 // approves, rejects and expires them, and keeps and applies governance
-// policies. It holds no goroutines; it is safe for concurrent use as far as
-// the store is (two concurrent approvals of one request both read
-// pending_approval; the store has no compare-and-swap for requests).
+// policies. It holds no goroutines and is safe for concurrent use.
+//
+// When the store implements baldur.RequestUpdater (memstore and etcdstore
+// do), every decision (approve, reject, marking expired) is one atomic
+// read-modify-write of the request: of concurrent decisions on one request
+// the first wins and the others get ErrNotPending, so apply runs once. Over
+// a store without it, a decision is a read followed by a write: two
+// concurrent approvals of one request can both read pending_approval and
+// both succeed, running apply twice.
 type Service struct {
-	store  baldur.CrossClusterStore
-	local  string
-	clock  clockwork.Clock
-	logger *zap.Logger
+	store   baldur.CrossClusterStore
+	updater baldur.RequestUpdater // nil when the store lacks the extension
+	local   string
+	clock   clockwork.Clock
+	logger  *zap.Logger
 }
 
 // NewService returns the workflow of cluster localCluster over store.
@@ -42,7 +49,8 @@ func NewService(store baldur.CrossClusterStore, localCluster string, opts ...Ser
 			return nil, err
 		}
 	}
-	return &Service{store: store, local: localCluster, clock: cfg.clock, logger: cfg.logger}, nil
+	updater, _ := store.(baldur.RequestUpdater)
+	return &Service{store: store, updater: updater, local: localCluster, clock: cfg.clock, logger: cfg.logger}, nil
 }
 
 // LocalCluster returns the name of the cluster the service runs in.
@@ -144,20 +152,114 @@ func (s *Service) pending(ctx context.Context, id string) (baldur.Record, time.T
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	status, _ := rec["status"].(string)
-	if status != StatusPendingApproval {
-		return nil, time.Time{}, fmt.Errorf("%w: id %q has status %q", ErrNotPending, id, status)
+	if err := notPending(id, rec); err != nil {
+		return nil, time.Time{}, err
 	}
 	now := s.clock.Now()
-	exp, ok := asFloat(rec["expires_at"])
-	if ok && !now.Before(fromEpoch(exp)) {
+	if err := expired(id, rec, now); err != nil {
 		if _, err := s.finish(ctx, id, rec, now, StatusExpired, nil); err != nil {
 			return nil, time.Time{}, err
 		}
-		return nil, time.Time{}, fmt.Errorf("%w: id %q expired at %s", ErrRequestExpired, id,
-			fromEpoch(exp).UTC().Format(time.RFC3339))
+		return nil, time.Time{}, err
 	}
 	return rec, now, nil
+}
+
+// notPending is ErrNotPending unless rec is pending_approval.
+func notPending(id string, rec baldur.Record) error {
+	if status, _ := rec["status"].(string); status != StatusPendingApproval {
+		return fmt.Errorf("%w: id %q has status %q", ErrNotPending, id, status)
+	}
+	return nil
+}
+
+// expired is ErrRequestExpired when rec is past its expires_at at now.
+func expired(id string, rec baldur.Record, now time.Time) error {
+	exp, ok := asFloat(rec["expires_at"])
+	if ok && !now.Before(fromEpoch(exp)) {
+		return fmt.Errorf("%w: id %q expired at %s", ErrRequestExpired, id,
+			fromEpoch(exp).UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// notTarget is ErrNotTarget unless rec targets this cluster.
+func (s *Service) notTarget(id string, rec baldur.Record) error {
+	if target, _ := rec["target_cluster"].(string); target != s.local {
+		return fmt.Errorf("%w: id %q targets %q, this is %q", ErrNotTarget, id, target, s.local)
+	}
+	return nil
+}
+
+// errStillPending tells decide's update that a check-only call (ExpireOld)
+// found the request pending and unexpired: nothing is written.
+var errStillPending = errors.New("crosscluster: request still pending")
+
+// decide moves a pending request to status, setting the fields made from
+// the decision's time; needTarget requires this cluster to be the target.
+// With status "" it only checks, marking an expired request expired
+// (ExpireOld), and returns nil, nil for a request still pending. The checks
+// and their order (not found, not pending, expired, not target) are the
+// same with and without the store's RequestUpdater; with it the check and
+// the write are one atomic step.
+func (s *Service) decide(ctx context.Context, id string, needTarget bool, status string, fields func(now time.Time) map[string]any) (baldur.Record, error) {
+	if s.updater == nil {
+		check := s.pending
+		if needTarget {
+			check = s.decidable
+		}
+		rec, now, err := check(ctx, id)
+		if err != nil || status == "" {
+			return nil, err
+		}
+		return s.finish(ctx, id, rec, now, status, fields(now))
+	}
+	var outcome, refused error // set by the last run of fn
+	var to string              // the status the last run of fn wrote
+	rec, err := s.updater.UpdateRequest(ctx, id, func(cur baldur.Record) (baldur.Record, time.Duration, error) {
+		outcome, refused, to = nil, nil, status
+		now := s.clock.Now()
+		if refused = notPending(id, cur); refused != nil {
+			return nil, 0, refused
+		}
+		var extra map[string]any
+		if outcome = expired(id, cur, now); outcome != nil {
+			to = StatusExpired
+		} else {
+			if needTarget {
+				if refused = s.notTarget(id, cur); refused != nil {
+					return nil, 0, refused
+				}
+			}
+			if status == "" {
+				refused = errStillPending
+				return nil, 0, refused
+			}
+			extra = fields(now)
+		}
+		stamp(cur, now, to, extra)
+		return cur, s.ttlLeft(cur, now), nil
+	})
+	switch {
+	case refused != nil && errors.Is(err, errStillPending):
+		return nil, nil
+	case refused != nil && errors.Is(err, refused):
+		return nil, err
+	case errors.Is(err, baldur.ErrNotFound):
+		return nil, fmt.Errorf("%w: id %q: %w", ErrRequestNotFound, id, err)
+	case err != nil && to == "":
+		return nil, fmt.Errorf("crosscluster: update request %q: %w", id, err)
+	case err != nil:
+		return nil, fmt.Errorf("crosscluster: save request %q as %s: %w", id, to, err)
+	}
+	if err := s.leavePending(ctx, id, rec); err != nil {
+		return nil, err
+	}
+	s.logger.Info("propagation request "+to, zap.String("request_id", id))
+	if outcome != nil {
+		return nil, outcome
+	}
+	return rec, nil
 }
 
 // decidable is pending plus the rule that only the target cluster decides:
@@ -167,8 +269,8 @@ func (s *Service) decidable(ctx context.Context, id string) (baldur.Record, time
 	if err != nil {
 		return nil, time.Time{}, err
 	}
-	if target, _ := rec["target_cluster"].(string); target != s.local {
-		return nil, time.Time{}, fmt.Errorf("%w: id %q targets %q, this is %q", ErrNotTarget, id, target, s.local)
+	if err := s.notTarget(id, rec); err != nil {
+		return nil, time.Time{}, err
 	}
 	return rec, now, nil
 }
@@ -190,24 +292,40 @@ func (s *Service) ttlLeft(rec baldur.Record, now time.Time) time.Duration {
 // finish stores a status change and takes the request out of its target's
 // pending set when it leaves pending_approval.
 func (s *Service) finish(ctx context.Context, id string, rec baldur.Record, now time.Time, status string, fields map[string]any) (baldur.Record, error) {
+	stamp(rec, now, status, fields)
+	if err := s.store.SaveRequest(ctx, id, rec, s.ttlLeft(rec, now)); err != nil {
+		return nil, fmt.Errorf("crosscluster: save request %q as %s: %w", id, status, err)
+	}
+	if err := s.leavePending(ctx, id, rec); err != nil {
+		return nil, err
+	}
+	s.logger.Info("propagation request "+status, zap.String("request_id", id))
+	return baldur.CloneRecord(rec)
+}
+
+// stamp sets rec's status, updated_at and fields.
+func stamp(rec baldur.Record, now time.Time, status string, fields map[string]any) {
 	rec["status"] = status
 	rec["updated_at"] = epoch(now)
 	for k, v := range fields {
 		rec[k] = v
 	}
-	if err := s.store.SaveRequest(ctx, id, rec, s.ttlLeft(rec, now)); err != nil {
-		return nil, fmt.Errorf("crosscluster: save request %q as %s: %w", id, status, err)
+}
+
+// leavePending takes a request that is no longer pending_approval out of its
+// target's pending set.
+func (s *Service) leavePending(ctx context.Context, id string, rec baldur.Record) error {
+	if status, _ := rec["status"].(string); status == StatusPendingApproval {
+		return nil
 	}
-	if status != StatusPendingApproval {
-		target, _ := rec["target_cluster"].(string)
-		if target != "" {
-			if err := s.store.RemovePending(ctx, target, id); err != nil {
-				return nil, fmt.Errorf("crosscluster: remove request %q from the pending set of %q: %w", id, target, err)
-			}
-		}
+	target, _ := rec["target_cluster"].(string)
+	if target == "" {
+		return nil
 	}
-	s.logger.Info("propagation request "+status, zap.String("request_id", id))
-	return baldur.CloneRecord(rec)
+	if err := s.store.RemovePending(ctx, target, id); err != nil {
+		return fmt.Errorf("crosscluster: remove request %q from the pending set of %q: %w", id, target, err)
+	}
+	return nil
 }
 
 // Approve approves a pending request. A request that does not exist is
@@ -216,15 +334,13 @@ func (s *Service) finish(ctx context.Context, id string, rec baldur.Record, now 
 // targets another cluster ErrNotTarget: only the target cluster decides. When apply is not
 // nil it is called with the approved record; on success the request moves
 // to applied (applied_at is set), on failure it stays approved and the
-// error is returned, wrapped with the id.
+// error is returned, wrapped with the id. With a store that implements
+// baldur.RequestUpdater the move to approved is atomic: of concurrent
+// Approve and Reject calls on one request one wins, the others get
+// ErrNotPending, and apply runs once (see Service).
 func (s *Service) Approve(ctx context.Context, id, approvedBy string, apply func(context.Context, baldur.Record) error) (baldur.Record, error) {
-	rec, now, err := s.decidable(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	rec, err = s.finish(ctx, id, rec, now, StatusApproved, map[string]any{
-		"approved_by": approvedBy,
-		"approved_at": epoch(now),
+	rec, err := s.decide(ctx, id, true, StatusApproved, func(now time.Time) map[string]any {
+		return map[string]any{"approved_by": approvedBy, "approved_at": epoch(now)}
 	})
 	if err != nil || apply == nil {
 		return rec, err
@@ -236,20 +352,15 @@ func (s *Service) Approve(ctx context.Context, id, approvedBy string, apply func
 	if err := apply(ctx, view); err != nil {
 		return rec, fmt.Errorf("crosscluster: apply request %q: %w", id, err)
 	}
-	now = s.clock.Now()
+	now := s.clock.Now()
 	return s.finish(ctx, id, rec, now, StatusApplied, map[string]any{"applied_at": epoch(now)})
 }
 
-// Reject rejects a pending request, with the same errors as Approve.
+// Reject rejects a pending request, with the same errors (and the same
+// atomicity) as Approve.
 func (s *Service) Reject(ctx context.Context, id, rejectedBy, reason string) (baldur.Record, error) {
-	rec, now, err := s.decidable(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return s.finish(ctx, id, rec, now, StatusRejected, map[string]any{
-		"rejected_by":   rejectedBy,
-		"rejected_at":   epoch(now),
-		"reject_reason": reason,
+	return s.decide(ctx, id, true, StatusRejected, func(now time.Time) map[string]any {
+		return map[string]any{"rejected_by": rejectedBy, "rejected_at": epoch(now), "reject_reason": reason}
 	})
 }
 
@@ -266,7 +377,7 @@ func (s *Service) ExpireOld(ctx context.Context, cluster string) (int, error) {
 	}
 	n := 0
 	for _, id := range ids {
-		_, _, err := s.pending(ctx, id)
+		_, err := s.decide(ctx, id, false, "", nil)
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrRequestExpired):

@@ -60,6 +60,21 @@
 // Of two concurrent saves with the same expected version exactly one
 // transaction's comparison holds.
 //
+// # Request updates
+//
+// CrossCluster() also implements baldur.RequestUpdater. UpdateRequest reads
+// the request (Get), calls fn, and writes fn's record in one transaction:
+//
+//	If(ModRevision(key) == r) Then(Put(key, record, lease)) Else(Get(key))
+//
+// with r the mod revision it read and the lease from the same shared lease
+// path as SaveRequest. On a conflict the Else branch brings the request as it
+// is now and fn runs again on it, without another read; if the Else branch
+// finds nothing (the request was deleted or expired) the result is
+// baldur.ErrNotFound. Of two concurrent updates of one request exactly one
+// transaction's comparison holds, so a status change decided by fn (the
+// cross-cluster approvals) happens once.
+//
 // # Record TTLs
 //
 // A record's TTL is a lease. Leases are shared between records whose

@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -10,7 +11,10 @@ import (
 
 type crossClusterStore Store
 
-var _ baldur.CrossClusterStore = (*crossClusterStore)(nil)
+var (
+	_ baldur.CrossClusterStore = (*crossClusterStore)(nil)
+	_ baldur.RequestUpdater    = (*crossClusterStore)(nil)
+)
 
 func (c *crossClusterStore) SaveRequest(ctx context.Context, id string, data baldur.Record, ttl time.Duration) error {
 	if err := baldur.ValidateID("request id", id); err != nil {
@@ -51,6 +55,65 @@ func (c *crossClusterStore) GetRequest(ctx context.Context, id string) (baldur.R
 		return nil, notFound("request", id)
 	}
 	return decode("request", id, data)
+}
+
+// UpdateRequest is optimistic: it takes the entry and its JSON under the
+// lock, calls fn without the lock, and writes only if the entry still holds
+// the same JSON slice (every write stores a new slice, and the old one is
+// kept alive by this call, so its address cannot be reused); otherwise it
+// starts over.
+func (c *crossClusterStore) UpdateRequest(ctx context.Context, id string, fn func(baldur.Record) (baldur.Record, time.Duration, error)) (baldur.Record, error) {
+	if err := baldur.ValidateID("request id", id); err != nil {
+		return nil, err
+	}
+	if fn == nil {
+		return nil, fmt.Errorf("%w: UpdateRequest of %q with a nil fn", baldur.ErrInvalidArgument, id)
+	}
+	s := (*Store)(c)
+	for {
+		if _, err := s.begin(ctx, "UpdateRequest"); err != nil {
+			return nil, err
+		}
+		e, ok := s.requests[id]
+		var seen []byte
+		if ok {
+			seen = e.data
+		}
+		s.mu.Unlock()
+		if !ok {
+			return nil, notFound("request", id)
+		}
+		cur, err := decode("request", id, seen)
+		if err != nil {
+			return nil, err
+		}
+		next, ttl, err := fn(cur)
+		if err != nil {
+			return nil, err
+		}
+		if err := baldur.ValidateTTL(ttl); err != nil {
+			return nil, err
+		}
+		b, err := encode("request", id, next)
+		if err != nil {
+			return nil, err
+		}
+		now, err := s.begin(ctx, "UpdateRequest")
+		if err != nil {
+			return nil, err
+		}
+		if again, ok := s.requests[id]; ok && again == e && sameBytes(again.data, seen) {
+			s.putTTLLocked(s.requests, famRequest, id, b, now.Add(ttl))
+			s.mu.Unlock()
+			return decode("request", id, b)
+		}
+		s.mu.Unlock()
+	}
+}
+
+// sameBytes reports whether a and b are the same slice (not merely equal).
+func sameBytes(a, b []byte) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 func (c *crossClusterStore) AddPending(ctx context.Context, cluster, id string) error {

@@ -1,0 +1,178 @@
+package etcdstore_test
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/baldur-go/baldur"
+	"github.com/baldur-go/baldur/etcdstore"
+)
+
+func requestUpdater(t *testing.T, s *etcdstore.Store) (baldur.CrossClusterStore, baldur.RequestUpdater) {
+	t.Helper()
+	cs := s.CrossCluster()
+	u, ok := cs.(baldur.RequestUpdater)
+	require.True(t, ok, "the etcd cross-cluster store implements RequestUpdater")
+	return cs, u
+}
+
+// bump is an update that adds one to "n" with a TTL of an hour.
+func bump(cur baldur.Record) (baldur.Record, time.Duration, error) {
+	n, _ := cur["n"].(int64)
+	cur["n"] = n + 1
+	return cur, time.Hour, nil
+}
+
+func TestUpdateRequest_Writes(t *testing.T) {
+	cs, u := requestUpdater(t, newStore(t, nil))
+	ctx := t.Context()
+	require.NoError(t, cs.SaveRequest(ctx, "q", baldur.Record{"n": 1, "keep": "me"}, time.Hour))
+	got, err := u.UpdateRequest(ctx, "q", bump)
+	require.NoError(t, err)
+	require.Equal(t, baldur.Record{"n": int64(2), "keep": "me"}, got)
+	stored, err := cs.GetRequest(ctx, "q")
+	require.NoError(t, err)
+	require.Equal(t, got, stored)
+}
+
+// A write by another process between the read and the transaction makes fn
+// run again on what that process wrote.
+func TestUpdateRequest_RetriesOnConflict(t *testing.T) {
+	cli := newClient(t)
+	s := newStore(t, cli)
+	other := newStoreAt(t, cli, s.Keys().Prefix()).CrossCluster()
+	cs, u := requestUpdater(t, s)
+	ctx := t.Context()
+	require.NoError(t, cs.SaveRequest(ctx, "q", baldur.Record{"n": 1}, time.Hour))
+	var seen []int64
+	got, err := u.UpdateRequest(ctx, "q", func(cur baldur.Record) (baldur.Record, time.Duration, error) {
+		seen = append(seen, cur["n"].(int64))
+		if len(seen) == 1 {
+			require.NoError(t, other.SaveRequest(ctx, "q", baldur.Record{"n": 10}, time.Hour))
+		}
+		return bump(cur)
+	})
+	require.NoError(t, err)
+	require.Equal(t, []int64{1, 10}, seen, "fn ran again on the record the other writer wrote")
+	require.Equal(t, int64(11), got["n"])
+	stored, err := cs.GetRequest(ctx, "q")
+	require.NoError(t, err)
+	require.Equal(t, int64(11), stored["n"])
+}
+
+func TestUpdateRequest_ConcurrentUpdatesAllCount(t *testing.T) {
+	cli := newClient(t)
+	s := newStore(t, cli)
+	cs, _ := requestUpdater(t, s)
+	ctx := t.Context()
+	require.NoError(t, cs.SaveRequest(ctx, "q", baldur.Record{"n": 0}, time.Hour))
+	var wg sync.WaitGroup
+	for i := range 16 {
+		// Half through this Store, half through another one on the same keys.
+		st := s
+		if i%2 == 1 {
+			st = newStoreAt(t, cli, s.Keys().Prefix())
+		}
+		_, u := requestUpdater(t, st)
+		wg.Go(func() {
+			_, err := u.UpdateRequest(ctx, "q", bump)
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+	stored, err := cs.GetRequest(ctx, "q")
+	require.NoError(t, err)
+	require.Equal(t, int64(16), stored["n"], "no update was lost")
+}
+
+func TestUpdateRequest_Absent(t *testing.T) {
+	cli := newClient(t)
+	s := newStore(t, cli)
+	cs, u := requestUpdater(t, s)
+	ctx := t.Context()
+	var calls atomic.Int32
+	fn := func(cur baldur.Record) (baldur.Record, time.Duration, error) {
+		calls.Add(1)
+		return bump(cur)
+	}
+	_, err := u.UpdateRequest(ctx, "absent", fn)
+	require.ErrorIs(t, err, baldur.ErrNotFound)
+	require.Zero(t, calls.Load(), "fn is not called for an absent request")
+
+	// Deleted between the read and the transaction: the Else branch finds
+	// nothing, and fn is not called again.
+	require.NoError(t, cs.SaveRequest(ctx, "q", baldur.Record{"n": 1}, time.Hour))
+	_, err = u.UpdateRequest(ctx, "q", func(cur baldur.Record) (baldur.Record, time.Duration, error) {
+		calls.Add(1)
+		_, err := cli.Delete(ctx, s.Keys().Request("q"))
+		require.NoError(t, err)
+		return bump(cur)
+	})
+	require.ErrorIs(t, err, baldur.ErrNotFound)
+	require.Equal(t, int32(1), calls.Load())
+	_, err = cs.GetRequest(ctx, "q")
+	require.ErrorIs(t, err, baldur.ErrNotFound, "nothing was written")
+}
+
+func TestUpdateRequest_FnErrorWritesNothing(t *testing.T) {
+	cs, u := requestUpdater(t, newStore(t, nil))
+	ctx := t.Context()
+	require.NoError(t, cs.SaveRequest(ctx, "q", baldur.Record{"n": 1}, time.Hour))
+	boom := errors.New("boom")
+	_, err := u.UpdateRequest(ctx, "q", func(cur baldur.Record) (baldur.Record, time.Duration, error) {
+		cur["n"] = 99
+		return cur, time.Hour, boom
+	})
+	require.Same(t, boom, err, "fn's error comes back unwrapped")
+	stored, err := cs.GetRequest(ctx, "q")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), stored["n"])
+}
+
+func TestUpdateRequest_RefusesBadInput(t *testing.T) {
+	cs, u := requestUpdater(t, newStore(t, nil))
+	ctx := t.Context()
+	require.NoError(t, cs.SaveRequest(ctx, "q", baldur.Record{"n": 1}, time.Hour))
+	var calls atomic.Int32
+	counted := func(cur baldur.Record) (baldur.Record, time.Duration, error) {
+		calls.Add(1)
+		return bump(cur)
+	}
+	_, err := u.UpdateRequest(ctx, "", counted)
+	require.ErrorIs(t, err, baldur.ErrInvalidArgument, "empty id")
+	_, err = u.UpdateRequest(ctx, "a/b", counted)
+	require.ErrorIs(t, err, baldur.ErrInvalidArgument, "id with a slash")
+	require.Zero(t, calls.Load())
+	_, err = u.UpdateRequest(ctx, "q", nil)
+	require.ErrorIs(t, err, baldur.ErrInvalidArgument, "nil fn")
+
+	for _, ttl := range []time.Duration{0, -time.Second} {
+		_, err = u.UpdateRequest(ctx, "q", func(cur baldur.Record) (baldur.Record, time.Duration, error) {
+			cur["n"] = 99
+			return cur, ttl, nil
+		})
+		require.ErrorIs(t, err, baldur.ErrInvalidArgument, "ttl %v", ttl)
+	}
+	_, err = u.UpdateRequest(ctx, "q", func(baldur.Record) (baldur.Record, time.Duration, error) {
+		return nil, time.Hour, nil
+	})
+	require.ErrorIs(t, err, baldur.ErrInvalidArgument, "nil record")
+	stored, err := cs.GetRequest(ctx, "q")
+	require.NoError(t, err)
+	require.Equal(t, int64(1), stored["n"], "nothing was written")
+}
+
+func TestUpdateRequest_AfterClose(t *testing.T) {
+	s := newStore(t, nil)
+	cs, u := requestUpdater(t, s)
+	require.NoError(t, cs.SaveRequest(t.Context(), "q", baldur.Record{"n": 1}, time.Hour))
+	require.NoError(t, s.Close())
+	_, err := u.UpdateRequest(t.Context(), "q", bump)
+	require.ErrorIs(t, err, baldur.ErrClosed)
+}
