@@ -65,3 +65,14 @@ func TestConformance(t *testing.T) {
 	require.ElementsMatch(t, want, got)
 	t.Logf("%d conformance cases run", len(got))
 }
+
+// TestRequestUpdaterConformance runs the suite of the optional
+// RequestUpdater extension, which memstore implements.
+func TestRequestUpdaterConformance(t *testing.T) {
+	storetest.RunRequestUpdater(t, func(t *testing.T) storetest.Env[storetest.RequestStore] {
+		clock := clockwork.NewFakeClock()
+		s, ok := memstore.New(memstore.WithClock(clock)).CrossCluster().(storetest.RequestStore)
+		require.True(t, ok, "memstore's cross-cluster store implements baldur.RequestUpdater")
+		return storetest.Env[storetest.RequestStore]{Store: s, Advance: clock.Advance}
+	})
+}

@@ -25,6 +25,11 @@
 // record the names its factory saw and compare them with CaseNames to show it
 // ran every case (memstore's TestConformance does).
 //
+// A store that implements the optional baldur.RequestUpdater extension also
+// runs RunRequestUpdater (its cases are listed by RequestUpdaterCaseNames,
+// not CaseNames, since the extension is optional): a factory returning an
+// Env[RequestStore], the cross-cluster store with the extension.
+//
 // # Time
 //
 // Env.Advance is the suite's only way to let time pass. memstore advances a
