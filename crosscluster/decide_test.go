@@ -17,6 +17,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// pendingInEast creates request "c-east" in west over store and returns the
+// service of its target, east.
+func pendingInEast(t *testing.T, store baldur.CrossClusterStore) *Service {
+	t.Helper()
+	src, err := NewService(store, "west")
+	require.NoError(t, err)
+	tgt, err := NewService(store, "east")
+	require.NoError(t, err)
+	_, err = src.CreateRequests(context.Background(), "c", []string{"east"}, change)
+	require.NoError(t, err)
+	return tgt
+}
+
 // approveConcurrently creates request "c-east" in west and has n goroutines
 // approve it in east at once, then checks that exactly one won, the others
 // got ErrNotPending, apply ran once and the request ended applied and left
@@ -24,12 +37,7 @@ import (
 func approveConcurrently(t *testing.T, store baldur.CrossClusterStore, n int) {
 	t.Helper()
 	ctx := context.Background()
-	src, err := NewService(store, "west")
-	require.NoError(t, err)
-	tgt, err := NewService(store, "east")
-	require.NoError(t, err)
-	_, err = src.CreateRequests(ctx, "c", []string{"east"}, change)
-	require.NoError(t, err)
+	tgt := pendingInEast(t, store)
 
 	var applied atomic.Int32
 	apply := func(context.Context, baldur.Record) error { applied.Add(1); return nil }
@@ -122,12 +130,7 @@ func (w withUpdater) UpdateRequest(ctx context.Context, id string, fn func(baldu
 func twoDecisions(t *testing.T, store baldur.CrossClusterStore, reject bool) (won int, applied int32) {
 	t.Helper()
 	ctx := context.Background()
-	src, err := NewService(store, "west")
-	require.NoError(t, err)
-	tgt, err := NewService(store, "east")
-	require.NoError(t, err)
-	_, err = src.CreateRequests(ctx, "c", []string{"east"}, change)
-	require.NoError(t, err)
+	tgt := pendingInEast(t, store)
 	var n atomic.Int32
 	apply := func(context.Context, baldur.Record) error { n.Add(1); return nil }
 	errs := make([]error, 2)
