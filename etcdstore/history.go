@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -96,7 +95,7 @@ func (h *historyStore) SaveVersion(ctx context.Context, configType string, versi
 // observeHistory parses a read of the entries key and caches it.
 func (s *Store) observeHistory(configType, key string, kvs []*mvccpb.KeyValue) (historyEntry, error) {
 	if len(kvs) == 0 {
-		s.history.drop(key)
+		s.history.forget(key, 0)
 		return historyEntry{}, nil
 	}
 	var list []json.RawMessage
@@ -193,7 +192,7 @@ func (h *historyStore) Clear(ctx context.Context, configType string) error {
 	if _, err := s.cli.Delete(ctx, s.keys.History(configType), clientv3.WithPrefix()); err != nil {
 		return wrapErr(err, "clear", kindHistory, configType, 0)
 	}
-	s.history.drop(s.keys.HistoryEntries(configType))
+	s.history.forget(s.keys.HistoryEntries(configType), 0)
 	return nil
 }
 
@@ -204,57 +203,13 @@ type historyEntry struct {
 	bytes   int
 }
 
-// historyCache remembers the last seen history per type so that a writer
-// that is the only one for its type saves in one request. Bounded by entry
-// count and total bytes; eviction is arbitrary and only costs a retry.
-type historyCache struct {
-	mu       sync.Mutex
-	maxN     int
-	maxBytes int
-	bytes    int
-	m        map[string]historyEntry
-}
+func (e historyEntry) revision() int64 { return e.modRev }
+func (e historyEntry) size() int       { return e.bytes }
+
+// historyCache remembers the last seen history per type (see seenCache),
+// bounded by entry count and total bytes.
+type historyCache = seenCache[historyEntry]
 
 func newHistoryCache(maxN, maxBytes int) *historyCache {
-	return &historyCache{maxN: maxN, maxBytes: maxBytes, m: make(map[string]historyEntry)}
-}
-
-func (c *historyCache) get(key string) (historyEntry, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.m[key]
-	return e, ok
-}
-
-func (c *historyCache) put(key string, e historyEntry) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.m[key]; ok {
-		if old.modRev > e.modRev {
-			return
-		}
-		c.bytes -= old.bytes
-		delete(c.m, key)
-	}
-	if e.bytes > c.maxBytes {
-		return
-	}
-	for k, old := range c.m {
-		if len(c.m) < c.maxN && c.bytes+e.bytes <= c.maxBytes {
-			break
-		}
-		c.bytes -= old.bytes
-		delete(c.m, k)
-	}
-	c.m[key] = e
-	c.bytes += e.bytes
-}
-
-func (c *historyCache) drop(key string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.m[key]; ok {
-		c.bytes -= old.bytes
-		delete(c.m, key)
-	}
+	return newSeenCache[historyEntry](maxN, maxBytes)
 }
